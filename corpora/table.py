@@ -18,6 +18,7 @@ linker indexes its names, the benchmarks link queries against it. Columns:
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -52,7 +53,7 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
     for column in COLUMNS:
         if column not in out.columns:
             out[column] = ""
-    out = out[list(COLUMNS)].fillna("").astype(str)
+    out = out[list(COLUMNS)].astype(object).fillna("").astype(str)
     if out.empty or (out["original"] == "").any():
         out["original"] = out["original"].where(out["original"] != "", out["name"])
     return out.reset_index(drop=True)
@@ -69,8 +70,12 @@ def write_concepts(frame: pd.DataFrame, path: str | Path) -> Path:
             frame.to_parquet(handle, index=False, compression="zstd")
     elif target.name.endswith((".tsv", ".tsv.gz")):
         compression = "gzip" if target.name.endswith(".gz") else None
+        # read_concepts reads without quoting (QUOTE_NONE): write the same way, with tabs/newlines made spaces
+        frame = frame.replace(r"[\t\r\n]", " ", regex=True)
         with atomic_file(target, "wb") as handle:
-            frame.to_csv(handle, sep="\t", index=False, compression=compression, lineterminator="\n")
+            frame.to_csv(
+                handle, sep="\t", index=False, compression=compression, lineterminator="\n", quoting=csv.QUOTE_NONE
+            )
     else:
         raise InputError(target, "unknown concept-table format: expected a .parquet, .tsv or .tsv.gz file name")
     return target
