@@ -219,4 +219,7 @@ def build_default_command(
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root `sapbert` application."""
+    from corpora.training_set import register_training_set_command
+
+    register_training_set_command(corpora_app)
     app.add_typer(corpora_app, name="corpora")

@@ -30,6 +30,7 @@ _MARKS = re.compile(r"\s*[†‡*+]+\s*$")
 _NOS = re.compile(r"(?<![\w-])NOS(?![\w-])")
 _GROUP = re.compile(r"\(([^()]*)\)")
 _GROUP_RUN = re.compile(r"(?:\([^()]*\))+")
+_MULTI_GROUP_RUN = re.compile(r"\([^()]*\)(?:\s*\([^()]*\))+")
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:\]])")
 _SPACE_AFTER_OPEN = re.compile(r"\[\s+")
@@ -120,7 +121,7 @@ def name_variants(text: str) -> list[str]:
     nested = bool(re.search(r"\([^()]*\(", base))
     glued = any(match.end() < len(base) and _HANGUL.match(base[match.end()]) for match in groups)
     if groups and not nested and not glued:
-        variants.append(_GROUP.sub(lambda match: _unwrap(base, match), base))
+        variants.extend(_with_optional_words(base))
     variants.append(without)
     unique: list[str] = []
     for variant in variants:
@@ -128,6 +129,24 @@ def name_variants(text: str) -> list[str]:
         if variant and variant not in unique:
             unique.append(variant)
     return unique
+
+
+def _with_optional_words(base: str) -> list[str]:
+    """The variants that keep optional words: every group unwrapped, except in a run of consecutive groups.
+
+    A run such as ``Hypertension (arterial) (benign) (essential)`` lists alternatives, not one phrase, so it yields
+    one variant per alternative (``Hypertension arterial``, ``Hypertension benign``...); a name with several such
+    runs yields none, since their combinations are not names.
+    """
+    runs = list(_MULTI_GROUP_RUN.finditer(base))
+    if not runs:
+        return [_GROUP.sub(lambda match: _unwrap(base, match), base)]
+    if len(runs) > 1:
+        return []
+    run = runs[0]
+    outside = base[: run.start()] + "\0" + base[run.end() :]
+    outside = _GROUP.sub(lambda match: _unwrap(outside, match), outside)
+    return [outside.replace("\0", f" {match.group(1)} ") for match in _GROUP.finditer(run.group(0))]
 
 
 def _removed(text: str, match: re.Match[str]) -> str:

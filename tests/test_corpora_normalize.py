@@ -28,6 +28,15 @@ from corpora.normalize import clean_text, detect_lang, name_variants, trailing_c
         ("  Mental   disorder NOS ", ["Mental disorder"]),
         ("Foo (bar", ["Foo bar"]),
         ("(K70.3)", []),
+        (
+            "Hypertension (arterial) (benign) (essential)",
+            ["Hypertension arterial", "Hypertension benign", "Hypertension essential", "Hypertension"],
+        ),
+        (
+            "(Acute) gastritis (erosive) (haemorrhagic) NOS",
+            ["Acute gastritis erosive", "Acute gastritis haemorrhagic", "gastritis"],
+        ),
+        ("Fever (a) (b) with (c) (d)", ["Fever with"]),
     ],
 )
 def test_name_variants(text: str, expected: list[str]) -> None:
