@@ -176,6 +176,26 @@ def read_kcd(path: str | Path, progress: Callable[[int], None] | None = None) ->
         report.counts["codes"] = len(concepts)
     finally:
         workbook.close()
-    frame = collector.frame()
+    frame = _drop_ambiguous_exclusions(collector.frame(), report)
     report.seconds = time.perf_counter() - started
     return frame, report
+
+
+def _drop_ambiguous_exclusions(frame: pd.DataFrame, report: ReadReport) -> pd.DataFrame:
+    """Drop exclusion-derived names that another code already has as its own name (preferred or synonym).
+
+    A bare exclusion such as "당뇨병 (O24.-)" (diabetes, in the pregnancy chapter) would otherwise tie with E14's own
+    synonym 당뇨병 and win half the links; the code's own name is the reliable one.
+    """
+    own = frame[frame["term_type"] != "exclusion"]
+    owners = own.groupby(own["name"].str.casefold())["code"].agg(set)
+    exclusion = frame["term_type"] == "exclusion"
+    keys = frame["name"].str.casefold()
+    claimed = pd.Series(
+        [bool(owners.get(key, set()) - {code}) for key, code in zip(keys, frame["code"], strict=True)],
+        index=frame.index,
+    )
+    ambiguous = exclusion & claimed
+    if ambiguous.any():
+        report.skip("exclusion name that is another code's own name", int(ambiguous.sum()))
+    return frame[~ambiguous].reset_index(drop=True)

@@ -253,3 +253,16 @@ def test_hira_drugs_missing_column(tmp_path: Path) -> None:
     path.write_text("주성분코드,제품명\n1,x\n", encoding="utf-8")
     with pytest.raises(InputError, match="line 1: missing column"):
         read_hira_drugs(path)
+
+
+def test_kcd_exclusion_that_is_another_codes_own_name_is_dropped(tmp_path) -> None:
+    rows = list(KCD_ROWS)
+    at = rows.index(
+        (1, "세", "K74.6", None, None, "간의 기타 및 상세불명의 경변증", "Other and unspecified cirrhosis of liver")
+    )
+    rows.insert(at, (None, None, "K70.3", None, "제외", "간경화증(K74.6)", "Hepatic sclerosis(K74.6)"))
+    frame, report = read_kcd(write_kcd_masterfile(tmp_path / "kcd.xlsx", rows))
+    assert "간경화증" not in names_of(frame, "K74.6")  # K74.1's own name: the exclusion would tie with it
+    assert "간경화증" in names_of(frame, "K74.1")
+    assert {"알코올성 간의 경화"} <= names_of(frame, "K70.3")  # an unambiguous exclusion still attaches
+    assert report.skipped["exclusion name that is another code's own name"] == 2
