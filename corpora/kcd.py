@@ -114,16 +114,7 @@ def read_kcd(path: str | Path, progress: Callable[[int], None] | None = None) ->
                         report.counts["headwords without Korean name"] += 1
                     if not en:
                         report.counts["headwords without English name"] += 1
-                    for text in (ko, en):
-                        if text:
-                            collector.add(
-                                code,
-                                text,
-                                term_type="preferred",
-                                concept_type=CONCEPT_TYPE,
-                                parent=parent,
-                                chapter=concept_chapter,
-                            )
+                    _add_names(collector, code, (ko, en), "preferred", parent, concept_chapter)
                 continue
             mark = value["note"]
             if mark in NOTE_MARKS:
@@ -141,16 +132,7 @@ def read_kcd(path: str | Path, progress: Callable[[int], None] | None = None) ->
                     continue
                 report.counts["inclusion rows"] += 1
                 parent, concept_chapter = concepts[code]
-                for text in (ko, en):
-                    if text:
-                        collector.add(
-                            code,
-                            text,
-                            term_type="synonym",
-                            concept_type=CONCEPT_TYPE,
-                            parent=parent,
-                            chapter=concept_chapter,
-                        )
+                _add_names(collector, code, (ko, en), "synonym", parent, concept_chapter)
             else:
                 report.skip(f"unknown 주석 mark {mark!r}")
         for listed, target, ko, en in exclusions:
@@ -163,22 +145,22 @@ def read_kcd(path: str | Path, progress: Callable[[int], None] | None = None) ->
             else:
                 parent, concept_chapter = concepts[target]
                 report.counts["exclusion terms attached"] += 1
-                for text in (ko, en):
-                    if text:
-                        collector.add(
-                            target,
-                            text,
-                            term_type="exclusion",
-                            concept_type=CONCEPT_TYPE,
-                            parent=parent,
-                            chapter=concept_chapter,
-                        )
+                _add_names(collector, target, (ko, en), "exclusion", parent, concept_chapter)
         report.counts["codes"] = len(concepts)
     finally:
         workbook.close()
     frame = _drop_ambiguous_exclusions(collector.frame(), report)
     report.seconds = time.perf_counter() - started
     return frame, report
+
+
+def _add_names(
+    collector: ConceptCollector, code: str, texts: tuple[str, str], term_type: str, parent: str, chapter: str
+) -> None:
+    """Add a row's non-empty Korean and English names to ``code`` with its hierarchy."""
+    for text in texts:
+        if text:
+            collector.add(code, text, term_type=term_type, concept_type=CONCEPT_TYPE, parent=parent, chapter=chapter)
 
 
 def _drop_ambiguous_exclusions(frame: pd.DataFrame, report: ReadReport) -> pd.DataFrame:
