@@ -92,7 +92,7 @@ class DenseSystem:
         self.name = name
         self.batch_size = batch_size
         self.index: DictionaryIndex = DictionaryIndex.build(
-            encoder, concepts, kind=kind, batch_size=batch_size, model_name=name
+            encoder, concepts, kind=kind, batch_size=batch_size, model_name=name, calibrate=False
         )
 
     def rank(self, mentions: Sequence[str], top_k: int) -> list[list[Candidate]]:

@@ -113,7 +113,9 @@ def bench_indexes(
     for kind in kinds:
         started = time.perf_counter()
         try:
-            index = DictionaryIndex.build(encoder, concepts, kind=kind, model_name=dictionary, show_progress=False)
+            index = DictionaryIndex.build(
+                encoder, concepts, kind=kind, model_name=dictionary, show_progress=False, calibrate=False
+            )
         except ValueError as error:  # e.g. too few names to train IVF-PQ: say so in the table
             nan = float("nan")
             results.append(

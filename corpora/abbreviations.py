@@ -63,6 +63,8 @@ STEM_CHARS = 4
 EXCLUDED: dict[str, str] = {
     "alc": "alcohol is a substance; the only link is Y15 (poisoning by alcohol)",
     "ar": "allergic rhinitis in Vanderbilt clinic notes, but aortic regurgitation in cardiology reports",
+    "dt": "in Korean surgical notes DT is a date ('s/p LPG DT 2021-01-18' in the shared gastric-cancer notes), not "
+    "delirium tremens",
     "dz": "'disease' links to J38.7 only through the KCD synonym 'Disease NOS' of diseases of larynx",
     "fap": "ICD-10-CM includes it at D13.9; KCD/WHO code familial adenomatous polyposis as D12.6",
     "hae": "KCD's exclusion reference for hereditary angio-oedema names E84.1 (cystic fibrosis), not D84.1",

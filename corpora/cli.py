@@ -199,10 +199,17 @@ def split(
 def build_default_command(
     masterfile: Annotated[Path, typer.Argument(help="The KOSTAT KCD-9 DB masterfile (xlsx).")] = DEFAULT_MASTERFILE,
     out: Annotated[Path | None, typer.Option(help="Where to write (default: the embedded package file).")] = None,
+    abbreviations: Annotated[
+        Path | None,
+        typer.Option(help="Folder of clinical abbreviation inventories whose linked abbreviations become names."),
+    ] = None,
 ) -> None:
     """Rebuild the embedded default terminology (corpora/data/kcd_concepts.tsv.gz) byte-for-byte from the masterfile.
 
+    The shipped file also holds the linked clinical abbreviations (HCC, T2DM, HTN... as names of their codes).
+
     Example: sapbert corpora build-default ../shared/data/kcd/KCD-9_DB_masterfile_250701.xlsx
+    --abbreviations ../shared/data/abbreviations
     """
     import hashlib
 
@@ -210,10 +217,11 @@ def build_default_command(
 
     callback, bar = _progress_bar(f"reading {masterfile.name}")
     try:
-        target, report = build_default(masterfile, out, callback)
+        target, reports = build_default(masterfile, out, callback, abbreviations=abbreviations)
     finally:
         bar.close()
-    typer.echo(report.format())
+    for report in reports:
+        typer.echo(report.format())
     typer.echo(f"wrote {target} (sha256 {hashlib.sha256(target.read_bytes()).hexdigest()})")
 
 

@@ -1,8 +1,9 @@
 """The embedded default terminology: the KCD-9 concept table shipped inside the package.
 
-``corpora/data/kcd_concepts.tsv.gz`` is derived from the KOSTAT KCD-9 DB masterfile by
-``sapbert corpora build-default`` (see ``corpora/data/SOURCE.md``); the build is byte-for-byte reproducible:
-rows in a stable order, gzip without a timestamp or file name.
+``corpora/data/kcd_concepts.tsv.gz`` is derived from the KOSTAT KCD-9 DB masterfile, plus the English clinical
+abbreviations whose usual sense links to a KCD code (HCC, T2DM, HTN: clinicians write them inside Korean notes), by
+``sapbert corpora build-default`` (see ``corpora/data/SOURCE.md``); the build is byte-for-byte reproducible: rows in
+a stable order, gzip without a timestamp or file name.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from corpora.files import atomic_file
 from corpora.table import conform, read_concepts
 
 DEFAULT_FILE = "kcd_concepts.tsv.gz"
-TERM_TYPE_ORDER = {"preferred": 0, "synonym": 1, "exclusion": 2}
+TERM_TYPE_ORDER = {"preferred": 0, "synonym": 1, "exclusion": 2, "abbreviation": 3}
 
 
 def default_terminology_path() -> Path:
@@ -35,7 +36,8 @@ def load_default_terminology() -> pd.DataFrame:
 def write_deterministic_tsv_gz(table: pd.DataFrame, path: str | Path) -> Path:
     """Write a concept table as ``.tsv.gz`` whose bytes depend only on the rows (gzip mtime 0, no file name).
 
-    Rows are sorted stably by code, then term type (preferred, synonym, exclusion), keeping source order within.
+    Rows are sorted stably by code, then term type (preferred, synonym, exclusion, abbreviation), keeping source
+    order within.
     """
     frame = conform(table)
     rank = frame["term_type"].map(TERM_TYPE_ORDER).fillna(len(TERM_TYPE_ORDER))
@@ -50,11 +52,20 @@ def write_deterministic_tsv_gz(table: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
-def build_default(masterfile: str | Path, out: str | Path | None = None, progress: Callable[[int], None] | None = None):
+def build_default(
+    masterfile: str | Path,
+    out: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    *,
+    abbreviations: str | Path | None = None,
+):
     """Rebuild the default table from the KCD masterfile into ``out`` (the embedded file by default).
 
-    The read report is saved beside it (``kcd_concepts.report.json``) without timing and folder, so that file is
-    reproducible too. Returns ``(path written, read report)``.
+    ``abbreviations`` is the folder of clinical abbreviation inventories (``shared/data/abbreviations``): each
+    abbreviation whose usual sense links confidently to a KCD code (:mod:`corpora.abbreviations`, through KCD names
+    and the ICD-10-CM terms that agree with KCD) becomes one more name of that code, once per code and name.
+    The read reports are saved beside the table (``kcd_concepts.report.json``) without timing and folder, so that
+    file is reproducible too. Returns ``(path written, read reports)``.
     """
     from dataclasses import replace
 
@@ -62,6 +73,37 @@ def build_default(masterfile: str | Path, out: str | Path | None = None, progres
     from corpora.report import save_reports
 
     table, report = read_kcd(masterfile, progress)
+    reports = [replace(report, path=Path(masterfile).name, seconds=0.0)]
+    if abbreviations is not None:
+        linked = abbreviation_rows(table, abbreviations)
+        table = pd.concat([table, linked.table], ignore_index=True)
+        reports += [replace(item, path=Path(item.path).name, seconds=0.0) for item in linked.reports]
     target = write_deterministic_tsv_gz(table, out or default_terminology_path())
-    save_reports([replace(report, path=Path(masterfile).name, seconds=0.0)], target)
-    return target, report
+    save_reports(reports, target)
+    return target, reports
+
+
+def abbreviation_rows(kcd: pd.DataFrame, folder: str | Path):
+    """Return the abbreviations of the inventories in ``folder`` linked to ``kcd`` codes, one row per code and name.
+
+    Several inventories often give the same abbreviation the same code; the first (in inventory order) is kept and
+    the others are counted in that inventory's report as duplicates. Returns a
+    :class:`~corpora.abbreviations.AbbreviationResult`.
+    """
+    from dataclasses import replace
+
+    from corpora.abbreviations import read_abbreviations
+    from corpora.icd10cm import read_icd10cm
+
+    root = Path(folder)
+    files = sorted(path for path in root.iterdir() if path.suffix in (".txt", ".csv"))
+    if not files:
+        from corpora.errors import InputError
+
+        raise InputError(root, "no abbreviation inventories (.txt or .csv files) in this folder")
+    linked = read_abbreviations(files, kcd, icd10cm=read_icd10cm(kcd).table)
+    duplicate = linked.table.duplicated(subset=["code", "name"])
+    by_source = {item.source: item for item in linked.reports}
+    for source, count in linked.table.loc[duplicate, "source"].value_counts().items():
+        by_source[source].skip("same code and name as an earlier inventory", int(count))
+    return replace(linked, table=linked.table[~duplicate].reset_index(drop=True))

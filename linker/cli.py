@@ -51,7 +51,10 @@ def build_index(
         terminology=str(terminology.resolve()),
     )
     index.save(out)
-    typer.echo(f"indexed {index.meta['names']:,} names of {index.meta['codes']:,} codes ({kind}) into {out}")
+    typer.echo(
+        f"indexed {index.meta['names']:,} names of {index.meta['codes']:,} codes ({kind}) into {out};"
+        f" calibrated proposal threshold {index.proposal_threshold:.2f}"
+    )
 
 
 @fail_on_input_error
@@ -123,7 +126,11 @@ def link(
     ] = "id",
     top_k: Annotated[int, typer.Option("--top-k", help="Candidate codes kept per mention.")] = 5,
     threshold: Annotated[
-        float | None, typer.Option("--threshold", help="Minimum score for mentions proposed from tokens.")
+        float | None,
+        typer.Option(
+            "--threshold",
+            help="Minimum score for mentions proposed from tokens (default: the index's calibrated threshold).",
+        ),
     ] = None,
     mentions: str = typer.Option("gazetteer,proposals", "--mentions", help="Comma list of gazetteer, proposals."),
     model: Annotated[str | None, typer.Option("--model", help=MODEL_HELP)] = None,

@@ -3,7 +3,15 @@
     nlp = spacy.blank("ko", config={"nlp": {"tokenizer": {"@tokenizers": "sapbert.KiwiTokenizer.v1"}}})
     nlp.add_pipe("sapbert_linker")                        # the embedded default (KCD, default encoder)
     nlp.add_pipe("sapbert_linker", config={"model": "path/to/model", "index": "path/to/index",
-                                           "threshold": 0.93, "top_k": 5})
+                                           "threshold": 0.9, "top_k": 5})
+
+``threshold`` is the score a phrase proposed from tokens must reach to be kept; None (the default) uses the
+index's calibrated threshold (:mod:`linker.calibration`), which suits its model and dictionary. A proposal that
+contains a dictionary name found in the text replaces it when it clears the threshold and links to another code:
+"제2형 당뇨병" (E11) rather than the 당뇨병 (E14) inside it, but "두통 호소" (R51 too) never replaces 두통.
+With ``skip_common_words`` (default), words of notes that name no concept (``linker/data/non_mentions.txt``: 상기
+"above", 관찰 "observation", admission...) are never mentions, even where the dictionary has them as names (KCD
+lists 상기 and 하기 as Korean-medicine codes).
 
 Results: ``doc.ents`` (label = concept type, else source), ``span.kb_id_`` (best code), ``span._.kb_ents``
 (``[(code, score), ...]`` best first, as in scispaCy), ``span._.concept_name`` (the best code's matched name),
@@ -46,11 +54,12 @@ class SapbertLinker:
         *,
         model: str | None,
         index: str | None,
-        threshold: float,
+        threshold: float | None,
         top_k: int,
         mentions: list[str],
         max_words: int,
         batch_size: int,
+        skip_common_words: bool = True,
     ) -> None:
         unknown = sorted(set(mentions) - set(SOURCES))
         if unknown or not mentions:
@@ -62,6 +71,8 @@ class SapbertLinker:
         self.top_k = top_k
         self.mentions = list(mentions)
         self.max_words = max_words
+        self.skip_common_words = skip_common_words
+        self._common_words: frozenset[str] = frozenset()
         self.batch_size = batch_size
         self.index = None
         self.gazetteer = None
@@ -74,12 +85,22 @@ class SapbertLinker:
 
     def use_index(self, index) -> None:
         """Link against ``index`` (a :class:`~linker.index.DictionaryIndex` with its encoder) from now on."""
-        from linker.gazetteer import Gazetteer
+        from linker.calibration import non_mentions
+        from linker.gazetteer import Gazetteer, normalise_name
 
         self.index = index
         self._recent.clear()
+        self._common_words = (
+            frozenset(normalise_name(word) for word in non_mentions()) if self.skip_common_words else frozenset()
+        )
         self.gazetteer = Gazetteer(index.names["name"]) if "gazetteer" in self.mentions else None
         self.labels = index.concept_labels()
+
+    @property
+    def proposal_threshold(self) -> float:
+        """The score proposals must reach: the configured threshold, else the index's calibrated one."""
+        self._ensure_loaded()
+        return self.threshold if self.threshold is not None else self.index.proposal_threshold
 
     def _ensure_loaded(self) -> None:
         if self.index is not None:
@@ -127,23 +148,31 @@ class SapbertLinker:
             mentions += gazetteer_mentions(doc, self.gazetteer)
         if "proposals" in self.mentions:
             mentions += token_proposals(doc, self.max_words)
-        return mentions
+        if not self._common_words:
+            return mentions
+        from linker.gazetteer import normalise_name
+
+        return [
+            m
+            for m in mentions
+            if m.source == "ents" or normalise_name(doc.text[m.start : m.end]) not in self._common_words
+        ]
 
     def _annotate(self, doc: Doc, mentions: list[Mention], results: dict) -> None:
         """Choose non-overlapping mentions, split tokens at their edges, and write ents, spans and extensions."""
+        threshold = self.proposal_threshold
         fixed = {(m.start, m.end) for m in mentions if m.source != "proposals"}
         kept = [
             m
             for m in mentions
-            if m.source != "proposals"
-            or ((m.start, m.end) not in fixed and _best_score(results[m.query]) >= self.threshold)
+            if m.source != "proposals" or ((m.start, m.end) not in fixed and _best_score(results[m.query]) >= threshold)
         ]
-        chosen = _resolve_overlaps(kept, results)
+        chosen = resolve_overlaps(kept, results, doc.text)
         split_at(doc, [offset for mention in kept for offset in (mention.start, mention.end)])
         group = []
         linked = []
         for mention in kept:
-            span = self._span(doc, mention, results[mention.query])
+            span = self._span(doc, mention, results[mention.query], threshold)
             if span is None:
                 continue
             group.append(span)
@@ -154,8 +183,8 @@ class SapbertLinker:
         doc.ents = sorted(others + linked, key=lambda span: span.start)
         doc.spans[SPAN_GROUP] = group
 
-    def _span(self, doc: Doc, mention: Mention, candidates: list) -> Span | None:
-        trusted = mention.source == "gazetteer" or _best_score(candidates) >= self.threshold
+    def _span(self, doc: Doc, mention: Mention, candidates: list, threshold: float) -> Span | None:
+        trusted = mention.source == "gazetteer" or _best_score(candidates) >= threshold
         best = candidates[0] if candidates and trusted else None
         label = mention.label or (self.labels.get(best.code, "CONCEPT") if best else "CONCEPT")
         span = doc.char_span(mention.start, mention.end, label=label, kb_id=best.code if best else "")
@@ -194,10 +223,21 @@ def _best_score(candidates: list) -> float:
     return candidates[0].score if candidates else float("-inf")
 
 
-def _resolve_overlaps(mentions: list[Mention], results: dict) -> set[Mention]:
-    """Keep upstream entities and dictionary names first, then proposals by descending score, never overlapping."""
-    priority = {"ents": 0, "gazetteer": 1, "proposals": 2}
-    ordered = sorted(mentions, key=lambda m: (priority[m.source], -_best_score(results[m.query]), m.start))
+def resolve_overlaps(mentions: list[Mention], results: dict, text: str) -> set[Mention]:
+    """Return the mentions to link, never overlapping: upstream entities and dictionary names first, then proposals
+    by descending score; a proposal that names a more specific concept than the dictionary name inside it
+    (:func:`_replaces_names`) goes before that name."""
+    priority = {"ents": 0, "gazetteer": 2, "proposals": 3}
+    names = [m for m in mentions if m.source == "gazetteer"]
+    ordered = sorted(
+        mentions,
+        key=lambda m: (
+            1 if m.source == "proposals" and _replaces_names(m, names, results, text) else priority[m.source],
+            -_best_score(results[m.query]),
+            -(m.end - m.start),
+            m.start,
+        ),
+    )
     chosen: set[Mention] = set()
     taken: set[int] = set()
     for mention in ordered:
@@ -208,16 +248,34 @@ def _resolve_overlaps(mentions: list[Mention], results: dict) -> set[Mention]:
     return chosen
 
 
+def _replaces_names(proposal: Mention, names: list[Mention], results: dict, text: str) -> bool:
+    """Return True when ``proposal`` adds whole words to the one dictionary-name mention inside it and links to
+    another code: it names a more specific concept ("제2형 당뇨병" -> E11 over the 당뇨병 -> E14 inside it), while a
+    particle glued to a name ("간경화가"), a same-code phrase ("두통 호소") or a phrase joining two names never wins."""
+    inside = [m for m in names if proposal.start <= m.start and m.end <= proposal.end and m != proposal]
+    best = results[proposal.query][:1]
+    if len(inside) != 1 or not best:
+        return False
+    name = inside[0]
+    more_words = len(text[proposal.start : proposal.end].split()) > len(text[name.start : name.end].split())
+    return more_words and best[0].code != _best_code(results[name.query])
+
+
+def _best_code(candidates: list) -> str | None:
+    return candidates[0].code if candidates else None
+
+
 @Language.factory(
     "sapbert_linker",
     default_config={
         "model": None,
         "index": None,
-        "threshold": 0.93,
+        "threshold": None,
         "top_k": 5,
         "mentions": ["gazetteer", "proposals"],
         "max_words": 3,
         "batch_size": 256,
+        "skip_common_words": True,
     },
 )
 def make_sapbert_linker(
@@ -225,11 +283,12 @@ def make_sapbert_linker(
     name: str,
     model: str | None,
     index: str | None,
-    threshold: float,
+    threshold: float | None,
     top_k: int,
     mentions: list[str],
     max_words: int,
     batch_size: int,
+    skip_common_words: bool,
 ) -> SapbertLinker:
     """Create the ``sapbert_linker`` component (spaCy calls this; config keys as in the module docstring)."""
     return SapbertLinker(
@@ -242,4 +301,5 @@ def make_sapbert_linker(
         mentions=mentions,
         max_words=max_words,
         batch_size=batch_size,
+        skip_common_words=skip_common_words,
     )

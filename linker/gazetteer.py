@@ -5,16 +5,24 @@ context, so names are matched on the characters of the text, not on tokens: an A
 normalised names (lower case, single spaces; Korean names also without spaces), leftmost-longest, with word
 boundaries enforced for Latin letters and digits ("HCC" never matches inside "HCCs", "2형 당뇨병" never inside
 "제2형 당뇨병"). Offsets refer to the original text.
+
+Variants a name is also found by (:func:`name_keys`): Korean type numbers with 제 ("2형 당뇨병" also as
+"제2형 당뇨병", the usual written form) and two-word English "X of Y" names as "Y X" ("Cirrhosis of liver" also as
+"liver cirrhosis"). Abbreviations written with two or more capitals in one word (HCC, T2DM, WAS) match only as
+written, so the English word "was" is never Wiskott-Aldrich syndrome.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 MIN_LENGTH = 2  # one-character names ("위", "간") match inside too many words
 SHORT_HANGUL = 3  # Hangul names shorter than this must start a word
+TYPE_NUMBER = re.compile(r"(?<![제0-9])([0-9]+형)")
+TWO_WORDS_OF = re.compile(r"^([a-z][a-z-]+) of ([a-z][a-z-]+)$")
 
 
 @dataclass(frozen=True)
@@ -65,14 +73,25 @@ def normalise_text(text: str) -> tuple[str, list[int]]:
 
 
 def name_keys(name: str) -> list[str]:
-    """Return the keys a name is matched by: its normalised form, and for Korean names also without spaces."""
+    """Return the keys a name is matched by: its normalised form, for Korean names also without spaces, and the
+    variants of the module docstring (제 before a type number, "X of Y" as "Y X")."""
     key = normalise_name(name)
     if len(key) < MIN_LENGTH or not any(char.isalpha() for char in key):
         return []
-    keys = [key]
-    if " " in key and any(is_hangul(char) for char in key):
-        keys.append(key.replace(" ", ""))
-    return keys
+    forms = [key]
+    if any(is_hangul(char) for char in key):
+        if TYPE_NUMBER.search(key):
+            forms.append(TYPE_NUMBER.sub(r"제\1", key))
+        forms += [form.replace(" ", "") for form in forms if " " in form]
+    elif match := TWO_WORDS_OF.match(key):
+        forms.append(f"{match.group(2)} {match.group(1)}")
+    return forms
+
+
+def is_case_exact(name: str) -> bool:
+    """Return True for abbreviation-like names (one word, two or more capitals: HCC, T2DM) that match only as
+    written."""
+    return " " not in name.strip() and sum(char.isupper() for char in name) >= 2
 
 
 class Gazetteer:
@@ -83,9 +102,10 @@ class Gazetteer:
 
         self._automaton = ahocorasick.Automaton()
         for name in names:
+            exact = is_case_exact(name)
             for key in name_keys(name):
-                if key not in self._automaton:
-                    self._automaton.add_word(key, (len(key), name))
+                if key not in self._automaton or (self._automaton.get(key)[2] and not exact):
+                    self._automaton.add_word(key, (len(key), name, exact))
         self.size = len(self._automaton)
         if self.size:
             self._automaton.make_automaton()
@@ -96,9 +116,11 @@ class Gazetteer:
             return []
         normal, origin = normalise_text(text)
         hits = []
-        for last, (length, name) in self._automaton.iter(normal):
+        for last, (length, name, exact) in self._automaton.iter(normal):
             start = origin[last - length + 1]
             end = origin[last] + 1
+            if exact and text[start:end] != name:
+                continue
             if _at_boundaries(text, start, end, length):
                 hits.append((start, -end, name))
         hits.sort()

@@ -2,8 +2,9 @@
 
 An index folder holds ``index.faiss`` (the vectors), ``names.parquet`` (one row per encoded name: code, name,
 concept type, source, lang) and ``index.json`` (the metadata: which model built it, its pooling and dimension, a
-hash of the terminology, the build command). Loading checks the model's fingerprint, so an index is never searched
-with vectors from another model. Searches return distinct codes, each with its best-matching name and score.
+hash of the terminology, the build command, the calibrated proposal threshold). Loading checks the model's
+fingerprint, so an index is never searched with vectors from another model. Searches return distinct codes, each
+with its best-matching name and score.
 """
 
 from __future__ import annotations
@@ -143,10 +144,12 @@ class DictionaryIndex:
         show_progress: bool | None = None,
         model_name: str | None = None,
         terminology: str | None = None,
+        calibrate: bool = True,
     ) -> DictionaryIndex:
         """Encode every distinct (code, name) of ``concepts`` and return the searchable index.
 
         ``model_name`` and ``terminology`` are recorded in the metadata so the index can reload its own model.
+        ``calibrate`` stores the proposal threshold (:attr:`proposal_threshold`) now rather than on first use.
         """
         if kind not in KINDS:
             raise ValueError(f"unknown index kind {kind!r}: expected one of {', '.join(KINDS)}")
@@ -174,7 +177,20 @@ class DictionaryIndex:
             "build_command": shlex.join(sys.argv),
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        return cls(index, names, meta, encoder)
+        built = cls(index, names, meta, encoder)
+        if calibrate:
+            built.meta["proposal_threshold"] = built.proposal_threshold
+        return built
+
+    @property
+    def proposal_threshold(self) -> float:
+        """The score a phrase proposed from tokens must reach to be kept as a mention, calibrated for this model and
+        dictionary (:mod:`linker.calibration`); stored at build time, computed on first use for older indexes."""
+        if "proposal_threshold" not in self.meta:
+            from linker.calibration import calibrate_threshold
+
+            self.meta["proposal_threshold"] = calibrate_threshold(self)
+        return float(self.meta["proposal_threshold"])
 
     @property
     def dim(self) -> int:

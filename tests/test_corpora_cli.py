@@ -138,15 +138,24 @@ def test_embedded_default_terminology() -> None:
 
 @pytest.mark.slow
 def test_embedded_default_rebuilds_identically_from_the_real_masterfile(shared_data: Path, tmp_path: Path) -> None:
-    """Reads the real masterfile once (about 10 s) and checks the issue's counts on it."""
+    """Reads the real masterfile and abbreviation inventories once (about 30 s) and checks the issue's counts."""
     out = tmp_path / "kcd_concepts.tsv.gz"
-    result = invoke("build-default", str(shared_data / "kcd" / "KCD-9_DB_masterfile_250701.xlsx"), "--out", str(out))
+    masterfile = str(shared_data / "kcd" / "KCD-9_DB_masterfile_250701.xlsx")
+    abbreviations = str(shared_data / "abbreviations")
+    result = invoke("build-default", masterfile, "--out", str(out), "--abbreviations", abbreviations)
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == default_terminology_path().read_bytes()
-    report = json.loads((tmp_path / "kcd_concepts.report.json").read_text(encoding="utf-8"))[0]
+    reports = json.loads((tmp_path / "kcd_concepts.report.json").read_text(encoding="utf-8"))
+    assert {item["source"] for item in reports[1:]} >= {"abbrev:vanderbilt-clinic", "abbrev:stetson"}
+    report = reports[0]
     assert report["counts"]["codes"] >= 21_000
     assert report["counts"]["inclusion rows"] >= 26_000
     assert report["counts"]["exclusion terms attached"] > 0
     table = read_concepts(out)
+    abbreviations = table[table["term_type"] == "abbreviation"]
+    assert not abbreviations.duplicated(["code", "name"]).any()
+    assert {("HCC", "C22.0"), ("T2DM", "E11"), ("HTN", "I10.9")} <= set(
+        zip(abbreviations["name"], abbreviations["code"], strict=True)
+    )
     langs = table.groupby("code")["lang"].agg(set)
     assert langs.map(lambda found: {"ko", "en"} <= found).mean() > 0.99

@@ -83,8 +83,26 @@ def test_gazetteer_normalises_case_spacing_and_korean_spaces() -> None:
 
 def test_names_starting_with_digits_or_latin_do_not_start_inside_a_word() -> None:
     gazetteer = Gazetteer(["2형 당뇨병", "DM"])
-    assert gazetteer.find("제2형 당뇨병, T2DM") == []
+    assert gazetteer.find("12형 당뇨병, T2DM") == []
     assert [m.name for m in gazetteer.find("(2형 당뇨병) DM가")] == ["2형 당뇨병", "DM"]
+
+
+def test_korean_type_numbers_are_also_found_with_je() -> None:
+    text = "제2형 당뇨병과 제2형당뇨병"
+    found = [(text[m.start : m.end], m.name) for m in Gazetteer(["2형 당뇨병"]).find(text)]
+    assert found == [("제2형 당뇨병", "2형 당뇨병"), ("제2형당뇨병", "2형 당뇨병")]
+
+
+def test_two_word_of_names_are_also_found_in_english_word_order() -> None:
+    text = "Liver cirrhosis, cirrhosis of liver; cirrhosis of the liver"
+    found = [(text[m.start : m.end], m.name) for m in Gazetteer(["Cirrhosis of liver"]).find(text)]
+    assert found == [("Liver cirrhosis", "Cirrhosis of liver"), ("cirrhosis of liver", "Cirrhosis of liver")]
+
+
+def test_capitalised_abbreviations_match_only_as_written() -> None:
+    gazetteer = Gazetteer(["WAS", "HCC", "Hypertension", "afib"])
+    text = "It was HCC, not hcc; WAS, hypertension and Afib"
+    assert [text[m.start : m.end] for m in gazetteer.find(text)] == ["HCC", "WAS", "hypertension", "Afib"]
 
 
 def test_short_korean_names_must_start_a_word() -> None:
