@@ -45,6 +45,10 @@ def sets_command(
         int | None,
         typer.Option(help="Reduce the dictionary to the gold codes plus this many random codes (slow machines)."),
     ] = None,
+    training_terms: Annotated[
+        Path | None,
+        typer.Option(help="A model's training terminology: adds everyday-unseen (everyday names it never saw)."),
+    ] = None,
 ) -> None:
     """Build the test-set suite: held-out (ko, en), cross-language, robustness perturbations, everyday.
 
@@ -69,6 +73,7 @@ def sets_command(
         everyday=everyday_queries_path() if everyday else None,
         seed=seed,
         sample_codes=sample_codes,
+        training_terms=read_concepts(training_terms) if training_terms else None,
     )
     for test_set in suite.sets:
         counts = ", ".join(f"{key} {value}" for key, value in test_set.counts.items())

@@ -8,7 +8,8 @@ A suite is a folder with ``suite.json`` (the manifest) and its query files:
   whose gold codes have no name in the other language are dropped and counted);
 - ``robust-<perturbation>``: each deterministic perturbation of the held-out queries (:mod:`benchmarks.perturb`);
 - ``everyday``: colloquial Korean names and English abbreviations (``benchmarks/data/everyday_ko_en.tsv``), never
-  used for training or tuning.
+  used for training or tuning; ``everyday-unseen``: those of them no dictionary or training name contains (when the
+  training terminology is given).
 
 The dev queries are recorded too: the hybrid weight is chosen on them, never on a test set.
 """
@@ -163,11 +164,15 @@ def build_suite(
     everyday: Path | None = None,
     seed: int = 13,
     sample_codes: int | None = None,
+    training_terms: pd.DataFrame | None = None,
 ) -> Suite:
     """Write every test set of the suite into ``folder`` and return its manifest (also written as suite.json).
 
     With ``sample_codes``, the dictionary is reduced by :func:`sample_dictionary` (gold codes of the test, dev and
     everyday queries plus that many random codes) and written into the suite as ``terminology-sample.tsv.gz``.
+    With ``training_terms`` (a model's training terminology) the suite also gets ``everyday-unseen``: the everyday
+    queries that are neither a dictionary name nor a training name (same string after NFKC, case folding, spaces and
+    punctuation removed), i.e. what a model must generalise to.
     """
     from corpora.table import write_concepts
 
@@ -247,6 +252,19 @@ def build_suite(
                 {"queries": len(queries), "dropped_gold_not_in_dictionary": unreachable},
             )
         )
+        if training_terms is not None:
+            known = {match_key(name) for table in (concepts, training_terms) for name in table["name"]}
+            unseen = [query for query in queries if match_key(query.mention) not in known]
+            sets.append(
+                TestSet(
+                    "everyday-unseen",
+                    "everyday",
+                    _write_set(folder, "everyday-unseen", unseen),
+                    str(terminology),
+                    "the everyday queries that are neither a dictionary name nor a name of the training terminology",
+                    {"queries": len(unseen), "dropped_seen": len(queries) - len(unseen)},
+                )
+            )
     notes = []
     if sample_codes is not None:
         notes.append(

@@ -134,3 +134,23 @@ def test_sample_dictionary_keeps_every_gold_code_and_draws_distractors_by_seed()
     assert first["code"].nunique() == 8
     assert first.equals(sample_dictionary(concepts, sets, 5, seed=1))
     assert set(sample_dictionary(concepts, sets, 5, seed=2)["code"]) != set(first["code"])
+
+
+def test_everyday_unseen_drops_queries_named_in_the_dictionary_or_training_terms(tmp_path: Path) -> None:
+    concepts = concept_frame(
+        [
+            {"code": "K74.6", "name": "간경변증", "lang": "ko"},
+            {"code": "I10", "name": "고혈압", "lang": "ko"},
+        ]
+    )
+    training = concept_frame([{"code": "I10", "name": "high-blood pressure", "lang": "en"}])
+    everyday = tmp_path / "everyday.tsv"
+    everyday.write_text("mention\tcode\n간경화\tK74.6\n고 혈압\tI10\nHigh Blood Pressure\tI10\n", encoding="utf-8")
+    terminology = write_concepts(concepts, tmp_path / "terms.tsv")
+    test = [Query("간경변", ("K74.6",))]
+    suite = build_suite(test, concepts, terminology, tmp_path / "suite", everyday=everyday, training_terms=training)
+    unseen = next(s for s in suite.sets if s.name == "everyday-unseen")
+    assert unseen.counts == {"queries": 1, "dropped_seen": 2}
+    assert [q.mention for q in read_queries(tmp_path / "suite" / unseen.queries)] == ["간경화"]
+    without = build_suite(test, concepts, terminology, tmp_path / "plain", everyday=everyday)
+    assert "everyday-unseen" not in {s.name for s in without.sets}
