@@ -247,12 +247,16 @@ class Encoder:
     def fingerprint(self) -> str:
         """Return a short hash identifying weights, tokenizer and settings, so indexes can refuse other models.
 
-        It hashes every parameter's name, shape and leading values (cheap, yet any fine-tuning changes it).
+        It hashes every parameter's name, shape and leading values (cheap, yet any fine-tuning changes it), except
+        the pooler's: pooling reads the hidden states, never the pooler, and a folder saved without one gets a
+        random pooler on every load, which must not make the same model look different.
         """
         digest = hashlib.sha256()
         digest.update(json.dumps(asdict(self.settings), sort_keys=True).encode())
         digest.update(str(len(self.tokenizer)).encode())
         for name, tensor in sorted(self.model.state_dict().items()):
+            if name.startswith("pooler."):
+                continue
             digest.update(name.encode())
             digest.update(str(tuple(tensor.shape)).encode())
             head = tensor.detach().reshape(-1)[:1024].float().cpu().numpy()

@@ -1,4 +1,4 @@
-"""Shared builders for the linker tests: a tiny terminology, a tiny model with a stable fingerprint, an index.
+"""Shared builders for the linker tests: a tiny terminology, tiny models, an index.
 
 The tiny model has random weights, so it cannot link paraphrases: every mention a test expects to link is in the
 terminology verbatim (the gazetteer finds it) or is searched as an exact string (identical strings -> cosine 1;
@@ -56,17 +56,6 @@ def write_terminology(folder: Path) -> Path:
     return write_concepts(concept_frame(rows), folder / "tiny_kcd.tsv")
 
 
-def stable_copy(model_folder: Path, target: Path) -> Path:
-    """Return a re-saved copy of a tiny model whose checkpoint holds every weight (the pooler included).
-
-    The tiny models are saved without a pooler, which ``AutoModel`` then initialises at random on every load,
-    so their fingerprint would change from load to load; a re-saved copy loads identically each time.
-    """
-    from pretrain.encoder import Encoder
-
-    return Encoder.from_pretrained(model_folder, device="cpu").save_pretrained(target)
-
-
 def build_index(model: Path, terminology: Path, out: Path, kind: str = "flat") -> Path:
     """Build and save the index of ``model`` over ``terminology``; return its folder."""
     from corpora.table import read_concepts
@@ -79,16 +68,15 @@ def build_index(model: Path, terminology: Path, out: Path, kind: str = "flat") -
 
 
 @pytest.fixture(scope="session")
-def linker_model(tiny_xlmr: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny mean-pooled model, re-saved so its fingerprint is stable."""
-    return stable_copy(tiny_xlmr, tmp_path_factory.mktemp("linker-model"))
+def linker_model(tiny_xlmr: Path) -> Path:
+    """The tiny mean-pooled model the linker tests index with."""
+    return tiny_xlmr
 
 
 @pytest.fixture(scope="session")
 def other_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A second tiny model (other random weights): an index built with ``linker_model`` must refuse it."""
-    folder = tmp_path_factory.mktemp("other-model")
-    return stable_copy(build_tiny_xlmr(folder / "raw", seed=1), folder / "model")
+    return build_tiny_xlmr(tmp_path_factory.mktemp("other-model") / "model", seed=1)
 
 
 @pytest.fixture(scope="session")

@@ -42,6 +42,12 @@ def test_settings_roundtrip_and_override(tiny_xlmr, tmp_path) -> None:
     assert Encoder.from_pretrained(saved, device="cpu").fingerprint() == encoder.fingerprint()
 
 
+def test_fingerprint_ignores_the_random_pooler_of_a_folder_without_one(tiny_bert) -> None:
+    first, second = (Encoder.from_pretrained(tiny_bert, device="cpu") for _ in range(2))
+    assert not __import__("torch").equal(first.model.pooler.dense.weight, second.model.pooler.dense.weight)
+    assert first.fingerprint() == second.fingerprint()
+
+
 def test_fingerprint_changes_with_weights(tiny_bert) -> None:
     encoder = Encoder.from_pretrained(tiny_bert, device="cpu")
     before = encoder.fingerprint()
