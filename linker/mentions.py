@@ -23,6 +23,8 @@ WORD = re.compile(r"[A-Za-z\uac00-\ud7a3]")
 STOP_WORDS = frozenset(
     {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "have", "in", "into", "is", "it", "its"}
     | {"no", "not", "of", "on", "or", "s", "the", "to", "was", "were", "with"}
+    # Korean nouns of time and listing: "후 출혈" (after - bleeding) is not a finding, "수술 후" not a procedure
+    | {"후", "전", "중", "시", "때", "등", "및"}
 )
 
 
@@ -52,7 +54,8 @@ def token_proposals(doc: Doc, max_words: int = 3) -> list[Mention]:
 
     A word is a run of noun-like tokens with no space between them ("제2형" = 제 + 2 + 형). With Kiwi tags the
     noun-like tokens are nouns, roots, affixes, numbers and foreign words; without tags (spaCy's rule tokenizer,
-    ``spacy.blank("xx")``) they are tokens containing a letter. English stop words neither start nor end a phrase.
+    ``spacy.blank("xx")``) they are tokens containing a letter. Stop words (English function words; Korean 후, 전, 중,
+등...) neither start nor end a phrase.
     """
     tagged = any(token.tag_ for token in doc)
     text = doc.text
