@@ -152,10 +152,9 @@ class SapbertLinker:
             return mentions
         from linker.gazetteer import normalise_name
 
+        text = doc.text  # spaCy joins the tokens on every access
         return [
-            m
-            for m in mentions
-            if m.source == "ents" or normalise_name(doc.text[m.start : m.end]) not in self._common_words
+            m for m in mentions if m.source == "ents" or normalise_name(text[m.start : m.end]) not in self._common_words
         ]
 
     def _annotate(self, doc: Doc, mentions: list[Mention], results: dict) -> None:
