@@ -2,7 +2,7 @@
 
 Encoding commands (``similarity``, ``encode``) live in :mod:`pretrain.encode_cli`, training (``pretrain``) in
 :mod:`pretrain.train_cli`, re-training the shipped default model (``pretrain-default``) in
-:mod:`pretrain.default_model_cli`.
+:mod:`pretrain.default_model_cli`, vocabulary pruning (``prune-vocab``) in :mod:`pretrain.prune_vocab`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import typer
 
 from pretrain.default_model_cli import register as register_default_model
 from pretrain.encode_cli import register as register_encode
+from pretrain.prune_vocab import register as register_prune_vocab
 from pretrain.train_cli import register as register_train
 
 
@@ -19,3 +20,4 @@ def register(app: typer.Typer) -> None:
     register_encode(app)
     register_train(app)
     register_default_model(app)
+    register_prune_vocab(app)

@@ -57,11 +57,22 @@ def build_tiny_bert(folder: Path, *, pooling: str = "cls", max_length: int = 32,
     return folder
 
 
-def build_tiny_xlmr(folder: Path, *, pooling: str = "mean", max_length: int = 32, seed: int = 0) -> Path:
-    """Write a 2-layer, 32-wide XLM-R with a character Unigram (SentencePiece-style) vocabulary; return it."""
+def build_tiny_xlmr(
+    folder: Path,
+    *,
+    pooling: str = "mean",
+    max_length: int = 32,
+    seed: int = 0,
+    words: tuple[str, ...] = (),
+) -> Path:
+    """Write a 2-layer, 32-wide XLM-R with a character Unigram (SentencePiece-style) vocabulary; return it.
+
+    ``words`` become whole-word pieces ("▁" + word) that the tokenizer prefers over their characters.
+    """
     specials = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
     chars = ASCII + HANGUL
     pieces = specials + [("▁", -2.0)] + [("▁" + c, -3.0) for c in chars] + [(c, -4.0) for c in chars]
+    pieces += [("▁" + word, -1.0) for word in words]
     pieces.append(("<mask>", 0.0))
     tok = Tokenizer(models.Unigram(pieces, unk_id=3, byte_fallback=False))
     tok.normalizer = normalizers.NFC()
