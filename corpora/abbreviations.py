@@ -102,6 +102,11 @@ class AbbreviationResult:
     decisions: dict[str, str] = field(default_factory=dict)
 
 
+def inventory_files(folder: str | Path) -> list[Path]:
+    """Return the inventory files (.txt, .csv) of an abbreviation folder, sorted, so every caller reads the same."""
+    return sorted(path for path in Path(folder).iterdir() if path.suffix in (".txt", ".csv"))
+
+
 def inventory_name(path: Path) -> str:
     """Return the inventory a file of the meta-inventory's ``sources/`` holds, from its file name."""
     name = path.name.casefold()

@@ -92,15 +92,14 @@ def abbreviation_rows(kcd: pd.DataFrame, folder: str | Path):
     """
     from dataclasses import replace
 
-    from corpora.abbreviations import read_abbreviations
+    from corpora.abbreviations import inventory_files, read_abbreviations
     from corpora.icd10cm import read_icd10cm
 
-    root = Path(folder)
-    files = sorted(path for path in root.iterdir() if path.suffix in (".txt", ".csv"))
+    files = inventory_files(folder)
     if not files:
         from corpora.errors import InputError
 
-        raise InputError(root, "no abbreviation inventories (.txt or .csv files) in this folder")
+        raise InputError(folder, "no abbreviation inventories (.txt or .csv files) in this folder")
     linked = read_abbreviations(files, kcd, icd10cm=read_icd10cm(kcd).table)
     duplicate = linked.table.duplicated(subset=["code", "name"])
     by_source = {item.source: item for item in linked.reports}

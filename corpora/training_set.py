@@ -108,11 +108,10 @@ def build_training_terminology(
         parts.append(icd10cm_table)
         reports.append(result.report)
     if abbreviations is not None:
-        from corpora.abbreviations import ATTRIBUTION, read_abbreviations
+        from corpora.abbreviations import ATTRIBUTION, inventory_files, read_abbreviations
 
         step("clinical abbreviations")
-        files = sorted(path for path in Path(abbreviations).iterdir() if path.suffix in (".txt", ".csv"))
-        linked = read_abbreviations(files, kcd, icd10cm=icd10cm_table)
+        linked = read_abbreviations(inventory_files(abbreviations), kcd, icd10cm=icd10cm_table)
         parts.append(linked.table)
         reports += linked.reports
         notices.append(ATTRIBUTION)
