@@ -49,10 +49,14 @@ def pieces_to_keep(spec: dict, tokenizer, texts: Iterable[str]) -> list[int]:
             batch = []
     if batch:
         used.update(i for ids in tokenizer(batch)["input_ids"] for i in ids)
-    vocab = spec["model"]["vocab"]
-    single = {i for i, (piece, _score) in enumerate(vocab) if len(piece.replace(METASPACE, "")) <= 1}
+    single = {i for i, (piece, _score) in enumerate(spec["model"]["vocab"]) if is_single_character(piece)}
     special = {token["id"] for token in spec.get("added_tokens", [])}
     return sorted(used | single | special)
+
+
+def is_single_character(piece: str) -> bool:
+    """Return True for pieces of at most one character besides the word-start mark ("▁간", "간", "▁")."""
+    return len(piece.replace(METASPACE, "")) <= 1
 
 
 def pruned_spec(spec: dict, keep: list[int]) -> dict:
@@ -97,19 +101,17 @@ def prune_vocabulary(model: str | Path, names: Iterable[str], out: str | Path) -
         )
     prefix = encoder.settings.prefix or ""
     keep = pieces_to_keep(spec, encoder.tokenizer, (prefix + name for name in names))
-    embeddings = encoder.model.get_input_embeddings()
-    before = sum(parameter.numel() for parameter in encoder.model.parameters())
-    pruned = torch.nn.Embedding(len(keep), embeddings.embedding_dim)
-    pruned.weight.data = embeddings.weight.data[torch.tensor(keep)].clone()
-    encoder.model.set_input_embeddings(pruned)
     new_id = {old: new for new, old in enumerate(keep)}
     config = encoder.model.config
-    config.vocab_size = len(keep)
     for key in ("pad_token_id", "bos_token_id", "eos_token_id"):
         if getattr(config, key, None) is not None:
             setattr(config, key, new_id[getattr(config, key)])
-    if hasattr(pruned, "padding_idx") and config.pad_token_id is not None:
-        pruned.padding_idx = config.pad_token_id
+    config.vocab_size = len(keep)
+    embeddings = encoder.model.get_input_embeddings()
+    before = sum(parameter.numel() for parameter in encoder.model.parameters())
+    pruned = torch.nn.Embedding(len(keep), embeddings.embedding_dim, padding_idx=config.pad_token_id)
+    pruned.weight.data = embeddings.weight.data[torch.tensor(keep)].clone()
+    encoder.model.set_input_embeddings(pruned)
     original = encoder.tokenizer
     encoder.tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=Tokenizer.from_str(json.dumps(pruned_spec(spec, keep))),
@@ -117,11 +119,10 @@ def prune_vocabulary(model: str | Path, names: Iterable[str], out: str | Path) -
         model_max_length=original.model_max_length,
     )
     folder = encoder.save_pretrained(out)
-    vocab = spec["model"]["vocab"]
-    single = sum(1 for i in keep if len(vocab[i][0].replace(METASPACE, "")) <= 1)
+    single = sum(1 for i in keep if is_single_character(spec["model"]["vocab"][i][0]))
     return PruneResult(
         folder=folder,
-        pieces_before=len(vocab),
+        pieces_before=len(spec["model"]["vocab"]),
         pieces_kept=len(keep),
         used_by_names=len(keep) - single,
         single_character=single,
