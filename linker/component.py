@@ -33,6 +33,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import minibatch
 
+from linker.calibration import non_mentions
+from linker.gazetteer import Gazetteer, normalise_name
 from linker.mentions import SOURCES, Mention, gazetteer_mentions, token_proposals, upstream_mentions
 from linker.spans import split_at
 
@@ -85,9 +87,6 @@ class SapbertLinker:
 
     def use_index(self, index) -> None:
         """Link against ``index`` (a :class:`~linker.index.DictionaryIndex` with its encoder) from now on."""
-        from linker.calibration import non_mentions
-        from linker.gazetteer import Gazetteer, normalise_name
-
         self.index = index
         self._recent.clear()
         self._common_words = (
@@ -150,8 +149,6 @@ class SapbertLinker:
             mentions += token_proposals(doc, self.max_words)
         if not self._common_words:
             return mentions
-        from linker.gazetteer import normalise_name
-
         text = doc.text  # spaCy joins the tokens on every access
         return [
             m for m in mentions if m.source == "ents" or normalise_name(text[m.start : m.end]) not in self._common_words
