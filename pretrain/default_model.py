@@ -62,7 +62,8 @@ def export_delta(
 ) -> Path:
     """Write fp16 copies of the trained tensors ``names`` of model folder ``trained`` as a delta over ``base``.
 
-    Returns the delta folder (default: the package's). The metadata records the base's fingerprint, so the delta
+    Returns the delta folder (default: the package's). Every other tensor must equal the base's (the unused pooler
+    aside), so that base + delta is the trained model. The metadata records the base's fingerprint, so the delta
     is never applied to another base, and the trained model's encoder settings.
     """
     from safetensors.torch import save_file
@@ -79,6 +80,17 @@ def export_delta(
     ]
     if missing:
         raise ValueError(f"tensors not in the trained model or shaped unlike the base: {', '.join(missing[:5])}")
+    kept = set(names)
+    differing = [
+        name
+        for name, tensor in base_state.items()
+        if name not in kept and not name.startswith("pooler.") and not torch.equal(tensor, state.get(name, tensor))
+    ]
+    if differing:
+        raise ValueError(
+            f"the trained model differs from the base {base!r} outside the delta ({', '.join(differing[:3])}): "
+            "the delta would not reproduce it (was it started from another model?)"
+        )
     tensors = {name: state[name].detach().to(torch.float16).contiguous() for name in sorted(names)}
     delta_dir.mkdir(parents=True, exist_ok=True)
     weights = delta_dir / DELTA_FILE

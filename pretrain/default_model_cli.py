@@ -28,7 +28,11 @@ pretrain/default_model/). The data come first (held-out split, training terminol
 Example: sapbert pretrain-default --pairs W/pairs.tsv --dev W/split/dev.tsv --dictionary W/split/dictionary.parquet
 --work W/run
 
-Continue an interrupted run with the same command plus --resume.
+Continue an interrupted run with the same command plus --resume. A second stage continues a finished run's
+model with hard batches (the shipped model's recipe; see its model card):
+
+  sapbert pretrain-default ... --start-from W/run/model --work W/run_hard --hard-batch-groups 8 --max-steps 600
+  --lr 5e-5 --seed 44
 """
 
 
@@ -48,6 +52,15 @@ def register(app: typer.Typer) -> None:
         max_steps: Annotated[int | None, typer.Option(help="Optimizer steps (default: the recipe's).")] = None,
         stop_after: Annotated[int | None, typer.Option(help="Stop after N steps of this run; --resume later.")] = None,
         lr: Annotated[float | None, typer.Option(help="Peak learning rate (default: the recipe's).")] = None,
+        start_from: Annotated[
+            Path | None,
+            typer.Option(help="Continue training this model folder (an earlier WORK/model) instead of the base."),
+        ] = None,
+        hard_batch_groups: Annotated[
+            int | None,
+            typer.Option(help="Batches of groups of N codes whose names share characters (default: the recipe's)."),
+        ] = None,
+        seed: Annotated[int | None, typer.Option(help="Random seed (default: the recipe's).")] = None,
         resume: Annotated[bool, typer.Option(help="Continue from WORK/checkpoint.")] = False,
         export: Annotated[bool, typer.Option(help="Write the delta when training is done.")] = True,
         delta_dir: Annotated[
@@ -55,9 +68,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         from pretrain.default_model import export_delta
-        from pretrain.retrain_default import TopLayersTrainer, recipe_config
+        from pretrain.retrain_default import RECIPE, TopLayersTrainer, recipe_config
 
-        config = recipe_config(pairs, dev, dictionary, work, max_steps=max_steps, lr=lr, stop_after=stop_after)
+        config = recipe_config(
+            pairs, dev, dictionary, work, max_steps=max_steps, lr=lr, stop_after=stop_after,
+            model=str(start_from) if start_from else None, hard_batch_groups=hard_batch_groups, seed=seed,
+        )  # fmt: skip
         try:
             trainer = TopLayersTrainer(config, top_layers, resume=resume)
         except ValueError as error:  # InputError included: bad input stops before any step
@@ -67,7 +83,8 @@ def register(app: typer.Typer) -> None:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         if export and summary["steps"] == summary["planned_steps"]:
             recipe = {"top_layers": top_layers, "steps": summary["steps"], **asdict(config)}
-            for key in ("train", "dev", "dictionary", "output"):  # file names only: no machine paths in the package
+            # file names only: no machine paths in the package
+            for key in ("train", "dev", "dictionary", "output", "model"):
                 recipe[key] = Path(recipe[key]).name if recipe[key] else None
-            written = export_delta(work / "model", config.model, trainer.trained_names, delta_dir, recipe=recipe)
+            written = export_delta(work / "model", RECIPE["model"], trainer.trained_names, delta_dir, recipe=recipe)
             typer.echo(f"wrote {written}")

@@ -153,6 +153,10 @@ def test_top_layers_training_changes_only_the_top_layers_and_exports_them(tiny_b
     trainer = TopLayersTrainer(config, top_layers=1)
     summary = trainer.fit()
     assert summary["steps"] == 2
+    stage_two = recipe_config(pairs, dev, None, tmp_path / "run2", model=str(tmp_path / "run" / "checkpoint" / "model"),
+                              max_steps=2, batch_size=4, eval_step=2, lr=1e-2, hard_batch_groups=2)  # fmt: skip
+    stage_two.dev_distractor_codes = None
+    assert TopLayersTrainer(stage_two, top_layers=1).fit()["steps"] == 2
     trained = AutoModel.from_pretrained(tmp_path / "run" / "checkpoint" / "model").state_dict()
     base = AutoModel.from_pretrained(tiny_bert).state_dict()
     pooler_free = [name for name in base if not name.startswith("pooler.")]  # random per load in the tiny base
@@ -160,9 +164,11 @@ def test_top_layers_training_changes_only_the_top_layers_and_exports_them(tiny_b
     assert changed and changed <= set(trainer.trained_names)
     assert all(".layer.1." in name for name in trainer.trained_names)
     delta = export_delta(
-        tmp_path / "run" / "checkpoint" / "model", str(tiny_bert), trainer.trained_names, tmp_path / "d"
+        tmp_path / "run2" / "checkpoint" / "model", str(tiny_bert), trainer.trained_names, tmp_path / "d"
     )
     assert sorted(load_file(delta / DELTA_FILE)) == sorted(trainer.trained_names)
+    with pytest.raises(ValueError, match=r"differs from the base .* outside the delta"):
+        export_delta(tmp_path / "run" / "checkpoint" / "model", str(tiny_bert), trainer.trained_names[:1], tmp_path)
 
 
 def test_top_layers_must_exist(tiny_bert):
