@@ -41,14 +41,6 @@ class PairSet:
             seen.setdefault((right, self.codes[label]), None)
         return [name for name, _ in seen], [code for _, code in seen]
 
-    def names_by_label(self) -> list[list[str]]:
-        """Return, for each label (index into ``codes``), its distinct names in first-seen order."""
-        names: list[dict[str, None]] = [{} for _ in self.codes]
-        for left, right, label in zip(self.left, self.right, self.labels.tolist(), strict=True):
-            names[label].setdefault(left, None)
-            names[label].setdefault(right, None)
-        return [list(group) for group in names]
-
 
 def _build(path: Path, rows: list[tuple[str, str, str]], skipped_codes: int = 0) -> PairSet:
     codes = sorted({code for _, _, code in rows})

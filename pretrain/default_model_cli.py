@@ -28,11 +28,8 @@ pretrain/default_model/). The data come first (held-out split, training terminol
 Example: sapbert pretrain-default --pairs W/pairs.tsv --dev W/split/dev.tsv --dictionary W/split/dictionary.parquet
 --work W/run
 
-Continue an interrupted run with the same command plus --resume. A second stage continues a finished run's
-model with hard batches (the shipped model's recipe; see its model card):
-
-  sapbert pretrain-default ... --start-from W/run/model --work W/run_hard --hard-batch-groups 8 --max-steps 600
-  --lr 5e-5 --seed 44
+Continue an interrupted run with the same command plus --resume. Train a finished run's model further (a new
+schedule; the delta is still written over the base) with --start-from W/run/model --work W/run2.
 """
 
 
@@ -56,10 +53,6 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(help="Continue training this model folder (an earlier WORK/model) instead of the base."),
         ] = None,
-        hard_batch_groups: Annotated[
-            int | None,
-            typer.Option(help="Batches of groups of N codes whose names share characters (default: the recipe's)."),
-        ] = None,
         seed: Annotated[int | None, typer.Option(help="Random seed (default: the recipe's).")] = None,
         resume: Annotated[bool, typer.Option(help="Continue from WORK/checkpoint.")] = False,
         export: Annotated[bool, typer.Option(help="Write the delta when training is done.")] = True,
@@ -72,7 +65,7 @@ def register(app: typer.Typer) -> None:
 
         config = recipe_config(
             pairs, dev, dictionary, work, max_steps=max_steps, lr=lr, stop_after=stop_after,
-            model=str(start_from) if start_from else None, hard_batch_groups=hard_batch_groups, seed=seed,
+            model=str(start_from) if start_from else None, seed=seed,
         )  # fmt: skip
         try:
             trainer = TopLayersTrainer(config, top_layers, resume=resume)

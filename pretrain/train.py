@@ -38,7 +38,6 @@ from corpora.files import atomic_dir, atomic_file
 from pretrain.data import PairBatchSampler, PairSet, load_training_pairs
 from pretrain.distributed import barrier, gather_with_grad, join_from_environment, leave
 from pretrain.encoder import Encoder, pool, resolve_device
-from pretrain.hard_batches import HardBatchSampler
 from pretrain.loss import MultiSimilarityLoss
 
 SCHEDULES = ("linear", "cosine", "constant")
@@ -69,7 +68,6 @@ class TrainConfig:
     stop_after: int | None = None
     batch_size: int = 64
     pairs_per_code: int = 1
-    hard_batch_groups: int = 0
     accumulation: int = 1
     lr: float = 2e-5
     weight_decay: float = 0.01
@@ -100,10 +98,6 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "pairs_per_code", "accumulation", "eval_step"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.hard_batch_groups < 0 or self.hard_batch_groups == 1:
-            raise ValueError(f"hard_batch_groups is 0 (random batches) or at least 2, got {self.hard_batch_groups}")
-        if self.hard_batch_groups and self.pairs_per_code > 1:
-            raise ValueError("hard_batch_groups puts one pair per code in a group: use it with pairs_per_code 1")
         if not 0.0 <= self.warmup < 1.0:
             raise ValueError(f"warmup is a fraction of the steps in [0, 1), got {self.warmup}")
 
@@ -217,7 +211,9 @@ class Trainer:
             self.forward_module = nn.parallel.DistributedDataParallel(self.module, device_ids=device_ids)
         self.optimizer = torch.optim.AdamW(parameter_groups(self.module, config.weight_decay), lr=config.lr)
         self.loss = MultiSimilarityLoss(config.alpha, config.beta, config.base, config.mining_margin)
-        self.sampler = self._sampler(config.batch_size * self.group.world_size)
+        self.sampler = PairBatchSampler(
+            self.pairs.labels, config.batch_size * self.group.world_size, config.pairs_per_code, config.seed
+        )
         self.steps_per_epoch = len(self.sampler) // config.accumulation
         if self.steps_per_epoch == 0:
             raise ValueError(
@@ -266,14 +262,6 @@ class Trainer:
                 "trained with others; resume with the stored configuration)"
             )
         return state
-
-    def _sampler(self, batch_size: int) -> PairBatchSampler | HardBatchSampler:
-        config = self.config
-        if config.hard_batch_groups:
-            return HardBatchSampler(
-                self.pairs.labels, self.pairs.names_by_label(), batch_size, config.hard_batch_groups, config.seed
-            )
-        return PairBatchSampler(self.pairs.labels, batch_size, config.pairs_per_code, config.seed)
 
     def _load_dictionary(self) -> tuple[list[str], list[str]]:
         if self.config.dictionary is None:

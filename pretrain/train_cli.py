@@ -81,12 +81,6 @@ def register(app: typer.Typer) -> None:
         ] = None,
         batch_size: Annotated[int | None, typer.Option(help="Pairs per batch and process (default 64).")] = None,
         pairs_per_code: Annotated[int | None, typer.Option(help="Pairs of one code kept together in a batch.")] = None,
-        hard_batch_groups: Annotated[
-            int | None,
-            typer.Option(
-                help="Fill batches with groups of N codes whose names share characters (hard negatives); 0: random."
-            ),
-        ] = None,
         accumulation: Annotated[int | None, typer.Option(help="Batches per optimizer step.")] = None,
         lr: Annotated[float | None, typer.Option(help="Peak learning rate (default 2e-5).")] = None,
         weight_decay: Annotated[float | None, typer.Option(help="AdamW decay (not on biases/LayerNorm).")] = None,

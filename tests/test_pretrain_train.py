@@ -130,29 +130,6 @@ def test_resume_continues_exactly(tiny_bert, tmp_path) -> None:
     assert losses[0] == losses[1]
 
 
-def test_hard_batches_train_and_resume_exactly(tiny_bert, tmp_path) -> None:
-    runs = []
-    for name, stop in (("straight", None), ("interrupted", 3)):
-        config = small_config(tiny_bert, tmp_path / name, hard_batch_groups=2, max_steps=5, dev=None, stop_after=stop)
-        train(config)
-        if stop:
-            config.stop_after = None
-            assert train(config, resume=True)["steps_this_run"] == 2
-        runs.append(load_file(tmp_path / name / "run" / "model" / "model.safetensors"))
-    assert all(torch.equal(runs[0][key], runs[1][key]) for key in runs[0])
-    assert not all(torch.equal(runs[0][key], load_file(tiny_bert / "model.safetensors")[key]) for key in runs[0])
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [({"hard_batch_groups": 1}, "0 \\(random batches\\) or at least 2"),
-     ({"hard_batch_groups": 4, "pairs_per_code": 2}, "use it with pairs_per_code 1")],
-)  # fmt: skip
-def test_hard_batch_settings_that_cannot_work_are_refused(tiny_bert, tmp_path, overrides, message) -> None:
-    with pytest.raises(ValueError, match=message):
-        small_config(tiny_bert, tmp_path, **overrides).check()
-
-
 def test_resume_refuses_changed_settings(tiny_bert, tmp_path) -> None:
     config = small_config(tiny_bert, tmp_path, dev=None, max_steps=1)
     train(config)
