@@ -53,6 +53,9 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option(help="Continue training this model folder (an earlier WORK/model) instead of the base."),
         ] = None,
+        base: Annotated[
+            float | None, typer.Option(help="Multi-Similarity threshold lambda (default: the recipe's).")
+        ] = None,
         seed: Annotated[int | None, typer.Option(help="Random seed (default: the recipe's).")] = None,
         resume: Annotated[bool, typer.Option(help="Continue from WORK/checkpoint.")] = False,
         export: Annotated[bool, typer.Option(help="Write the delta when training is done.")] = True,
@@ -65,7 +68,7 @@ def register(app: typer.Typer) -> None:
 
         config = recipe_config(
             pairs, dev, dictionary, work, max_steps=max_steps, lr=lr, stop_after=stop_after,
-            model=str(start_from) if start_from else None, seed=seed,
+            model=str(start_from) if start_from else None, base=base, seed=seed,
         )  # fmt: skip
         try:
             trainer = TopLayersTrainer(config, top_layers, resume=resume)
