@@ -19,14 +19,15 @@ Trains the top --top-layers layers of e5-small-offline on the pairs (the rest fr
 WORK/model, then writes fp16 weights of the trained layers plus metadata into --delta-dir (default: the package's
 pretrain/default_model/). The data come first (held-out split, training terminology without dev/test names, pairs):
 
+\b
   sapbert corpora split corpora/data/kcd_concepts.tsv.gz --out-dir W/split --seed 42
-  sapbert corpora training-set --kcd W/split/train.parquet --held-out W/split/dev.tsv --held-out W/split/test.tsv
-  --out W/training_terms.parquet
-
+  sapbert corpora training-set --kcd W/split/train.parquet --held-out W/split/dev.tsv
+      --held-out W/split/test.tsv --out W/training_terms.parquet
   sapbert corpora pairs W/training_terms.parquet --out W/pairs.tsv --max-pairs 4
 
-Example: sapbert pretrain-default --pairs W/pairs.tsv --dev W/split/dev.tsv --dictionary W/split/dictionary.parquet
---work W/run
+\b
+Example: sapbert pretrain-default --pairs W/pairs.tsv --dev W/split/dev.tsv
+    --dictionary W/split/dictionary.parquet --work W/run
 
 Continue an interrupted run with the same command plus --resume. Train a finished run's model further (a new
 schedule; the delta is still written over the base) with --start-from W/run/model --work W/run2.
