@@ -1,7 +1,8 @@
 """The embedded default terminology: the KCD-9 concept table shipped inside the package.
 
-``corpora/data/kcd_concepts.tsv.gz`` is derived from the KOSTAT KCD-9 DB masterfile, plus the English clinical
-abbreviations whose usual sense links to a KCD code (HCC, T2DM, HTN: clinicians write them inside Korean notes), by
+``corpora/data/kcd_concepts.tsv.gz`` is derived from the KOSTAT KCD-9 DB masterfile (with the everyday forms of its
+formal cancer names, 간암 for 간의 악성 신생물), plus the English clinical abbreviations whose usual sense links to a
+KCD code (HCC, T2DM, HTN: clinicians write them inside Korean notes), by
 ``sapbert corpora build-default`` (see ``corpora/data/SOURCE.md``); the build is byte-for-byte reproducible: rows in
 a stable order, gzip without a timestamp or file name.
 """
@@ -20,7 +21,7 @@ from corpora.files import atomic_file
 from corpora.table import conform, read_concepts
 
 DEFAULT_FILE = "kcd_concepts.tsv.gz"
-TERM_TYPE_ORDER = {"preferred": 0, "synonym": 1, "exclusion": 2, "abbreviation": 3}
+TERM_TYPE_ORDER = {"preferred": 0, "synonym": 1, "exclusion": 2, "abbreviation": 3, "derived": 4}
 
 
 def default_terminology_path() -> Path:
@@ -61,6 +62,7 @@ def build_default(
 ):
     """Rebuild the default table from the KCD masterfile into ``out`` (the embedded file by default).
 
+    KCD's formal cancer names also get their everyday forms (간의 악성 신생물 → 간암; :mod:`corpora.everyday_names`).
     ``abbreviations`` is the folder of clinical abbreviation inventories (``shared/data/abbreviations``): each
     abbreviation whose usual sense links confidently to a KCD code (:mod:`corpora.abbreviations`, through KCD names
     and the ICD-10-CM terms that agree with KCD) becomes one more name of that code, once per code and name.
@@ -69,6 +71,7 @@ def build_default(
     """
     from dataclasses import replace
 
+    from corpora.everyday_names import everyday_name_rows
     from corpora.kcd import read_kcd
     from corpora.report import save_reports
 
@@ -78,6 +81,9 @@ def build_default(
         linked = abbreviation_rows(table, abbreviations)
         table = pd.concat([table, linked.table], ignore_index=True)
         reports += [replace(item, path=Path(item.path).name, seconds=0.0) for item in linked.reports]
+    derived, derived_report = everyday_name_rows(table)
+    table = pd.concat([table, derived], ignore_index=True)
+    reports.append(derived_report)
     target = write_deterministic_tsv_gz(table, out or default_terminology_path())
     save_reports(reports, target)
     return target, reports

@@ -157,5 +157,10 @@ def test_embedded_default_rebuilds_identically_from_the_real_masterfile(shared_d
     assert {("HCC", "C22.0"), ("T2DM", "E11"), ("HTN", "I10.9")} <= set(
         zip(abbreviations["name"], abbreviations["code"], strict=True)
     )
+    derived = table[table["term_type"] == "derived"]
+    assert {("간암", "C22.9"), ("갑상선암", "C73"), ("stomach cancer", "C16")} <= set(
+        zip(derived["name"], derived["code"], strict=True)
+    )
+    assert not set(derived["name"]) & set(table.loc[table["term_type"] != "derived", "name"])
     langs = table.groupby("code")["lang"].agg(set)
     assert langs.map(lambda found: {"ko", "en"} <= found).mean() > 0.99
