@@ -4,8 +4,10 @@ KCD names a cancer by its site ("유방의 악성 신생물", "Malignant neoplas
 cancer", and nothing in KCD links the two: a dense model trained on KCD alone sends 간암 to 간염 and 갑상선암 to
 갑상선염, names one character away. The rules here add the everyday form of each such name:
 
-- Korean ``[상세불명의 ]<site>의 악성 신생물`` → ``<site>암`` when the site is one word of Hangul (간, 유방, 자궁경부);
-- English ``Malignant neoplasm of [the ]<site>`` → ``<site> cancer`` when the site is one or two plain words.
+- Korean ``[상세불명의 ]<site>의 악성 신생물[, 상세불명]`` → ``<site>암`` when the site is one word of Hangul (간, 유방,
+  자궁경부);
+- English ``Malignant neoplasm of [the ]<site>[, unspecified]`` → ``<site> cancer`` when the site is one or two plain
+  words.
 
 A derived name that any code of the table already uses is not added (no new ambiguity); each derived row keeps the
 name it came from in ``original``, so every one can be traced back.
@@ -21,8 +23,8 @@ from corpora.report import ReadReport
 from corpora.table import conform
 
 TERM_TYPE = "derived"
-KOREAN_CANCER = re.compile(r"^(?:상세불명의 )?([가-힣]+)의 악성 신생물$")
-ENGLISH_CANCER = re.compile(r"^Malignant neoplasm of (?:the )?([A-Za-z]+(?: [A-Za-z]+)?)$")
+KOREAN_CANCER = re.compile(r"^(?:상세불명의 )?([가-힣]+)의 악성 신생물(?:, ?상세불명)?$")
+ENGLISH_CANCER = re.compile(r"^Malignant neoplasm of (?:the )?([A-Za-z]+(?: [A-Za-z]+)?)(?:, unspecified)?$")
 TUMOUR_WORD = re.compile(r"암|종$|종양|oma\b|cancer|tumou?r|neoplasm")
 
 

@@ -21,7 +21,9 @@ from corpora.table import conform
         ("흑색종의 악성 신생물", "ko", None),
         ("Malignant neoplasm of cholangiocarcinoma", "en", None),
         ("기관지 또는 폐의 악성 신생물", "ko", None),  # a site of several words: no safe short form
-        ("Malignant neoplasm of breast, unspecified", "en", None),
+        ("Malignant neoplasm of liver, unspecified", "en", "liver cancer"),
+        ("분문의 악성 신생물, 상세불명", "ko", "분문암"),
+        ("Malignant neoplasm of breast, upper-outer quadrant", "en", None),
         ("간의 양성 신생물", "ko", None),
         ("간의 악성 신생물", "en", None),  # rules are per language
     ],
