@@ -13,12 +13,14 @@ Layout (``../shared/data/README.md``): a header row with 표제어, 분류기준
   skipped and counted.
 - A row with 주석 제외 is an exclusion term: it becomes a synonym (term_type ``exclusion``) of the single code its
   trailing reference names (``결핵성 장염(A18.31†)`` -> A18.31) when that code exists, never of the code it is
-  listed under. Ranges and lists of codes name no single code: skipped and counted.
+  listed under. Ranges and lists of codes name no single code: skipped and counted. An exclusion that is one
+  English adjective ("Pulmonary(I28.8)", Korean 폐) only qualifies the code's own name: skipped and counted.
 - Notes (주석 주) are dropped and counted.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Container
 from pathlib import Path
@@ -45,6 +47,7 @@ NOTE_MARKS = frozenset({"주", "주석"})
 INCLUSION_MARKS = frozenset({"", "포함"})
 EXCLUSION_MARK = "제외"
 DESCRIPTION_MAX_CHARS = 200
+QUALIFIER = re.compile(r"[A-Za-z]{3,}(?:al|ary|ar|ic|ous|ive)")  # Pulmonary, Congenital; not Tic
 
 
 def _non_term_reason(ko: str, en: str) -> str | None:
@@ -56,6 +59,21 @@ def _non_term_reason(ko: str, en: str) -> str | None:
     if ko.endswith(".") or en.endswith(".") or max(len(ko), len(en)) > DESCRIPTION_MAX_CHARS:
         return "description, not a term"
     return None
+
+
+def _is_qualifier(en: str) -> bool:
+    """Whether an exclusion's English text is one adjective ("Pulmonary(I28.8)" under I87.1 *Compression of vein*).
+
+    Such a row means "the pulmonary kind of this code's concept goes to I28.8"; alone, "Pulmonary" / "폐" would link
+    every 폐 or "coronary" of a note to that code. A Korean text of several words is a full name and is kept
+    ("장간막 림프절염" beside "Mesenteric").
+    """
+    return QUALIFIER.fullmatch(_without_parentheses(en).replace("NOS", "").strip()) is not None
+
+
+def _without_parentheses(text: str) -> str:
+    """Return ``text`` without its parenthesised parts (code references, optional words), stripped."""
+    return re.sub(r"\([^)]*\)", "", text).strip()
 
 
 def _parent_of(code: str, known: Container[str], block: str) -> str:
@@ -136,6 +154,12 @@ def read_kcd(path: str | Path, progress: Callable[[int], None] | None = None) ->
             else:
                 report.skip(f"unknown 주석 mark {mark!r}")
         for listed, target, ko, en in exclusions:
+            if _is_qualifier(en):
+                if " " not in _without_parentheses(ko):
+                    report.skip("exclusion that only qualifies its code's name (Pulmonary, 선천성): no name by itself")
+                    continue
+                report.counts["exclusions kept in Korean only (the English only qualifies)"] += 1
+                en = ""
             if not target:
                 report.skip("exclusion without a single-code reference")
             elif target not in concepts:

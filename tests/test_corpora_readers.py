@@ -72,6 +72,23 @@ def test_kcd_exclusions_go_to_their_target_code(kcd) -> None:
     assert report.skipped["exclusion without a single-code reference"] == 1
 
 
+def test_kcd_exclusion_that_only_qualifies_its_code_is_no_name(tmp_path: Path) -> None:
+    qualifiers = [
+        (None, None, "K74.6", None, "제외", "선천성(K70.3)", "Congenital(K70.3)"),  # "congenital [cirrhosis]"
+        (None, None, "K74.6", None, "제외", "폐(K70.3)", "Pulmonary(K70.3)"),
+        (None, None, "K74.1", None, "제외", "알코올성 간질환 NOS(K70)", "Alcoholic liver disease NOS(K70)"),
+        (None, None, "K74.1", None, "제외", "알코올성 간경변증 의심(K70.3)", "Alcoholic(K70.3)"),  # Korean: a name
+        (None, None, "K74.1", None, "제외", "틱(K70)", "Tic(K70)"),  # a short noun, not a qualifier
+    ]
+    frame, report = read_kcd(write_kcd_masterfile(tmp_path / "masterfile.xlsx", KCD_ROWS + qualifiers))
+    assert not {"선천성", "Congenital", "폐", "Pulmonary"} & set(frame["name"])
+    assert report.skipped["exclusion that only qualifies its code's name (Pulmonary, 선천성): no name by itself"] == 2
+    assert report.counts["exclusion terms attached"] == 4  # the full names still go to K70 / K70.3
+    assert report.counts["exclusions kept in Korean only (the English only qualifies)"] == 1
+    assert "알코올성 간경변증 의심" in set(frame["name"]) and "Alcoholic" not in set(frame["name"])
+    assert {"틱", "Tic"} <= set(frame["name"])
+
+
 def test_kcd_notes_and_non_terms_are_counted_not_kept(kcd) -> None:
     frame, report = kcd
     assert report.skipped["note (주)"] == 1
