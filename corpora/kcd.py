@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from corpora.collect import ConceptCollector
-from corpora.normalize import trailing_code_reference
+from corpora.normalize import trailing_code_reference, without_groups
 from corpora.report import ReadReport
 from corpora.xlsx import cell_text, find_header, header_key, iter_sheet_rows, open_workbook
 
@@ -68,12 +68,7 @@ def _is_qualifier(en: str) -> bool:
     every 폐 or "coronary" of a note to that code. A Korean text of several words is a full name and is kept
     ("장간막 림프절염" beside "Mesenteric").
     """
-    return QUALIFIER.fullmatch(_without_parentheses(en).replace("NOS", "").strip()) is not None
-
-
-def _without_parentheses(text: str) -> str:
-    """Return ``text`` without its parenthesised parts (code references, optional words), stripped."""
-    return re.sub(r"\([^)]*\)", "", text).strip()
+    return QUALIFIER.fullmatch(without_groups(en).replace("NOS", "").strip()) is not None
 
 
 def _parent_of(code: str, known: Container[str], block: str) -> str:
@@ -155,7 +150,7 @@ def read_kcd(path: str | Path, progress: Callable[[int], None] | None = None) ->
                 report.skip(f"unknown 주석 mark {mark!r}")
         for listed, target, ko, en in exclusions:
             if _is_qualifier(en):
-                if " " not in _without_parentheses(ko):
+                if " " not in without_groups(ko):
                     report.skip("exclusion that only qualifies its code's name (Pulmonary, 선천성): no name by itself")
                     continue
                 report.counts["exclusions kept in Korean only (the English only qualifies)"] += 1

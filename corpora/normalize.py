@@ -78,6 +78,11 @@ def _tidy(text: str) -> str:
     return _EDGE_PUNCT.sub("", text).strip()
 
 
+def without_groups(text: str) -> str:
+    """Return ``text`` with every parenthesised group removed ("Rickets(active)(E55.0)" -> "Rickets"), tidied."""
+    return _tidy(_GROUP_RUN.sub(" ", clean_text(text)))
+
+
 def _is_gloss(inner: str, host_is_korean: bool) -> bool:
     """A group written in another script than its host name: a translation/gloss, not an optional word."""
     if _HANJA.search(inner) and not _HANGUL.search(inner):
