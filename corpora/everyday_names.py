@@ -26,6 +26,7 @@ TERM_TYPE = "derived"
 KOREAN_CANCER = re.compile(r"^(?:상세불명의 )?([가-힣]+)의 악성 신생물(?:, ?상세불명)?$")
 ENGLISH_CANCER = re.compile(r"^Malignant neoplasm of (?:the )?([A-Za-z]+(?: [A-Za-z]+)?)(?:, unspecified)?$")
 TUMOUR_WORD = re.compile(r"암|종$|종양|oma\b|cancer|tumou?r|neoplasm")
+RULES = {"ko": (KOREAN_CANCER, "암"), "en": (ENGLISH_CANCER, " cancer")}  # language -> (formal pattern, suffix)
 
 
 def everyday_name(name: str, lang: str) -> str | None:
@@ -34,8 +35,10 @@ def everyday_name(name: str, lang: str) -> str | None:
     A "site" that is itself a tumour word (간세포암종, cholangiocarcinoma: KCD files morphologies under C22) gets
     no rule: "간세포암종암" is not a name.
     """
-    rule, suffix = {"ko": (KOREAN_CANCER, "암"), "en": (ENGLISH_CANCER, " cancer")}.get(lang, (None, ""))
-    match = rule.match(name) if rule else None
+    if lang not in RULES:
+        return None
+    rule, suffix = RULES[lang]
+    match = rule.match(name)
     if match is None:
         return None
     site = match.group(1).lower()
