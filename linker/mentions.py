@@ -52,9 +52,9 @@ def upstream_mentions(doc: Doc) -> list[Mention]:
 def token_proposals(doc: Doc, max_words: int = 3) -> list[Mention]:
     """Return noun-like sequences of up to ``max_words`` words, and every uppercase abbreviation, as mentions.
 
-        A word is a run of noun-like tokens with no space between them ("제2형" = 제 + 2 + 형). With Kiwi tags the
-        noun-like tokens are nouns, roots, affixes, numbers and foreign words; without tags (spaCy's rule tokenizer,
-        ``spacy.blank("xx")``) they are tokens containing a letter. Stop words (English function words; Korean 후, 전,
+    A word is a run of noun-like tokens with no space between them ("제2형" = 제 + 2 + 형). With Kiwi tags the
+    noun-like tokens are nouns, roots, affixes, numbers and foreign words; without tags (spaCy's rule tokenizer,
+    ``spacy.blank("xx")``) they are tokens containing a letter. Stop words (English function words; Korean 후, 전,
     중, 등...) neither start nor end a phrase.
     """
     tagged = any(token.tag_ for token in doc)
